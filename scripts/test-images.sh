@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Build the test images locally (no registry is reachable) and print their tags.
+#
+#   scripts/test-images.sh host      systemd test host with a Docker engine
+#   scripts/test-images.sh sandbox   busybox-static sandbox image (+ a tarball for podman import)
+#   scripts/test-images.sh all
+#
+# Each image is tagged with a hash of its recipe (the recipe files and this
+# script), so it is rebuilt only when the recipe changes; older hashed tags of
+# the same image are removed, so the cache holds one version of each.
+set -euo pipefail
+
+self=$(readlink -f "$0")
+top=$(dirname "$(dirname "$self")")
+recipes=$top/tests/images
+cache=${B4_IMAGE_CACHE:-$top/.cache/images}
+mkdir -p "$cache"
+
+log() { printf 'test-images: %s\n' "$*" >&2; }
+
+recipe_hash() {
+  # Hash of the recipe directory's files (names and contents) plus this script.
+  (cd "$recipes/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum <"$self") |
+    sha256sum | cut -c1-12
+}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+drop_old_tags() {
+  local repo=$1 keep=$2 ref
+  for ref in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "$repo"); do
+    case "$ref" in "$repo:$keep" | "$repo:latest") ;; *) docker image rm "$ref" >/dev/null ;; esac
+  done
+}
+
+build_host() {
+  local hash repo=b4arena-test/host rootfs
+  hash=$(recipe_hash host)
+  if ! have_image "$repo:$hash"; then
+    # shellcheck source=/dev/null
+    . "$recipes/host/debootstrap.conf"
+    rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
+    trap 'rm -rf "$rootfs"' RETURN
+    log "debootstrap $SUITE ($VARIANT) for $repo:$hash"
+    debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$rootfs" >"$cache/debootstrap.log" 2>&1 ||
+      { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+    tar -C "$rootfs" -c . | docker import - "$repo-rootfs:$hash" >/dev/null
+    log "docker build $repo:$hash"
+    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$repo-rootfs:$hash" -t "$repo:$hash" "$recipes/host" >/dev/null
+    docker image rm "$repo-rootfs:$hash" >/dev/null
+  fi
+  docker tag "$repo:$hash" "$repo:latest"
+  drop_old_tags "$repo" "$hash"
+  echo "$repo:$hash"
+}
+
+build_sandbox() {
+  local hash repo=b4arena-test/sandbox root tarball d
+  hash=$(recipe_hash sandbox)
+  tarball=$cache/sandbox-$hash.tar
+  if [ ! -s "$tarball" ]; then
+    # shellcheck source=/dev/null
+    . "$recipes/sandbox/recipe.conf"
+    root=$(mktemp -d "$cache/sandbox.XXXXXX")
+    trap 'rm -rf "$root"' RETURN
+    for d in $APPLETS_DIRS etc tmp; do mkdir -p "$root/$d"; done
+    chmod 1777 "$root/tmp"
+    cp /bin/busybox "$root/bin/busybox"
+    # --install -s writes absolute symlinks for every applet under the new root.
+    chroot "$root" /bin/busybox --install -s
+    printf 'root:x:0:0:root:/root:/bin/sh\nsandbox:x:1000:1000:sandbox:/workspace:/bin/sh\n' >"$root/etc/passwd"
+    printf 'root:x:0:\nsandbox:x:1000:\n' >"$root/etc/group"
+    mkdir -p "$root/workspace" && chown 1000:1000 "$root/workspace"
+    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -f "$cache"/sandbox-*.tar.tmp
+    find "$cache" -maxdepth 1 -name 'sandbox-*.tar' ! -name "sandbox-$hash.tar" -delete
+  fi
+  if ! have_image "$repo:$hash"; then
+    log "docker import $repo:$hash"
+    docker import -c 'CMD ["/bin/sh"]' "$tarball" "$repo:$hash" >/dev/null
+  fi
+  docker tag "$repo:$hash" "$repo:latest"
+  drop_old_tags "$repo" "$hash"
+  echo "$repo:$hash"
+}
+
+case "${1:-all}" in
+  host) build_host ;;
+  sandbox) build_sandbox ;;
+  sandbox-tarball) build_sandbox >/dev/null && echo "$cache/sandbox-$(recipe_hash sandbox).tar" ;;
+  all) build_host && build_sandbox ;;
+  *) echo "usage: $0 host|sandbox|sandbox-tarball|all" >&2; exit 2 ;;
+esac
