@@ -9,13 +9,16 @@ VENV ?= $(CURDIR)/.venv
 BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b4arena/rootless
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections/b4arena/rootless
+# Outside the work tree: inside it, ansible-test would ask git and skip the ignored copy.
+SANITY_BASE ?= /tmp/b4arena-rootless-sanity
+SANITY_ROOT := $(SANITY_BASE)/ansible_collections/b4arena/rootless
 PYTHON_VERSION := $(shell python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
 export PY_COLORS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 # The collection's own code is imported from its ansible_collections path, as Ansible does.
@@ -48,10 +51,21 @@ lint: deps collection
 
 # ansible-test wants a real tree under ansible_collections/NS/NAME: copy the tracked
 # (and new, not ignored) files there and test with this machine's Python, no containers.
+# Its own virtualenv (ansible-core at our pin, plus ansible-test's own pinned tools via
+# --requirements): --venv would download a pip bootstrap from a host we cannot reach.
+SANITY_VENV := $(BUILD)/sanity-venv
 sanity: deps
-	rm -rf $(BUILD)/sanity && mkdir -p $(SANITY_ROOT)
+	test -x $(SANITY_VENV)/bin/ansible-test || { python3 -m venv $(SANITY_VENV) && \
+	  $(SANITY_VENV)/bin/pip install -q --disable-pip-version-check "$$(grep '^ansible-core==' requirements.txt)" 2>&1 | \
+	  { grep -v '^WARNING: Location' || true; }; }
+	pip=$$($(SANITY_VENV)/bin/python -c 'from ansible_test._internal.python_requirements import *; \
+	  import inspect, re, ansible_test._internal.python_requirements as m; \
+	  print(re.search(r"pip=.([0-9.]+).", inspect.getsource(m)).group(1))'); \
+	  mkdir -p ~/.ansible/test/cache && cp scripts/ansible-test-get-pip.py ~/.ansible/test/cache/get_pip_$${pip//./_}.py
+	rm -rf $(SANITY_BASE) && mkdir -p $(SANITY_ROOT)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_ROOT)
-	cd $(SANITY_ROOT) && ansible-test sanity --venv --requirements --python $(PYTHON_VERSION) --color no
+	cd $(SANITY_ROOT) && PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --local --requirements \
+	  --python $(PYTHON_VERSION) --color no 2>&1 | { grep -v '^WARNING: Location' || true; }
 
 unit: deps collection
 	pytest -q tests/unit

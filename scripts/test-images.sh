@@ -46,7 +46,9 @@ build_host() {
       { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
     tar -C "$rootfs" -c . | docker import - "$repo-rootfs:$hash" >/dev/null
     log "docker build $repo:$hash"
-    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$repo-rootfs:$hash" -t "$repo:$hash" "$recipes/host" >/dev/null
+    # The classic builder: BuildKit (buildx) is not packaged with Debian 12's docker.io.
+    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$repo-rootfs:$hash" -t "$repo:$hash" "$recipes/host" \
+      >/dev/null 2>"$cache/docker-build.log" || { tail -30 "$cache/docker-build.log" >&2; exit 1; }
     docker image rm "$repo-rootfs:$hash" >/dev/null
   fi
   docker tag "$repo:$hash" "$repo:latest"

@@ -18,7 +18,7 @@ def text_diff(path, before, after):
     }
 
 
-def write_atomically(module, path, content, backup=False, validate=None, mode=0o644):
+def write_atomically(module, path, content, *, backup=False, validate=None, mode=0o644):
     """Write ``content`` (str) to ``path`` without a window where it is half written.
 
     The temp file lives in the destination directory so the final rename stays on

@@ -49,7 +49,7 @@ class SubidError(Exception):
 class Range:
     """One ``owner:start:count`` entry; ``end`` is exclusive."""
 
-    __slots__ = ("owner", "start", "count", "lineno", "raw", "dead")
+    __slots__ = ("count", "dead", "lineno", "owner", "raw", "start")
 
     def __init__(self, owner, start, count, lineno=None, raw=None):
         self.owner = owner
@@ -238,7 +238,7 @@ class RangeIndex:
         entries = sorted(((r.start, f.path, r) for f in files.values() for r in f.ranges()), key=lambda e: e[0])
         self._starts = [e[0] for e in entries]
         self._entries = [(e[1], e[2]) for e in entries]
-        self._longest = max((r.count for _, r in self._entries), default=0)
+        self._longest = max((entry[1].count for entry in self._entries), default=0)
 
     def add(self, path, r):
         i = bisect.bisect_right(self._starts, r.start)
@@ -290,9 +290,8 @@ def load_login_defs(path):
 
 def subid_source(nsswitch_text):
     """The sources nsswitch.conf names for ``subid:``; [] when it names none."""
-    for line in nsswitch_text.splitlines():
-        line = line.split("#", 1)[0]
-        key, sep, rest = line.partition(":")
+    for raw in nsswitch_text.splitlines():
+        key, sep, rest = raw.split("#", 1)[0].partition(":")
         if sep and key.strip() == "subid":
             return [word for word in rest.split() if not word.startswith("[")]
     return []
@@ -301,7 +300,7 @@ def subid_source(nsswitch_text):
 class Request:
     """What one user should have: resolved name and uid plus explicit settings."""
 
-    __slots__ = ("name", "uid", "start", "count")
+    __slots__ = ("count", "name", "start", "uid")
 
     def __init__(self, name, uid=None, start=None, count=None):
         self.name = name

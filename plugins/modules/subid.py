@@ -23,7 +23,7 @@ description:
     commonio does), written to a temp file, re-parsed, then moved into place.
   - After a user's range changes, run C(podman system migrate) as that user.
 author:
-  - b4arena infrastructure team
+  - b4arena infrastructure team (@b4arena)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -210,6 +210,7 @@ backup_files:
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.b4arena.rootless.plugins.module_utils._files import text_diff, write_atomically
 from ansible_collections.b4arena.rootless.plugins.module_utils._subid import (
     ID_LIMIT,
@@ -237,7 +238,9 @@ def check_params(module):
     for name in names:
         if bad_name(name):
             field = "name" if p["name"] is not None else "users"
-            module.fail_json(msg="%s: %r is not a valid user name (empty, or contains ':' or whitespace)" % (field, name))
+            module.fail_json(
+                msg="%s: %r is not a valid user name (empty, or contains ':' or whitespace)" % (field, name)
+            )
     if p["count"] is not None and p["count"] < 1:
         module.fail_json(msg="count: %r must be at least 1" % p["count"])
     if p["start"] is not None and p["start"] < 0:
@@ -265,7 +268,12 @@ def check_nsswitch(module):
         module.fail_json(
             msg="%s sends subid to %s, not files: subordinate ranges do not come from %s and %s, "
             "so this module changes nothing; manage them in that source"
-            % (module.params["nsswitch_conf"], " ".join(sources), module.params["subuid_file"], module.params["subgid_file"])
+            % (
+                module.params["nsswitch_conf"],
+                " ".join(sources),
+                module.params["subuid_file"],
+                module.params["subgid_file"],
+            )
         )
 
 

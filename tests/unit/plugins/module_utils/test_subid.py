@@ -121,7 +121,9 @@ def test_lock_is_exclusive_and_released(tmp_path):
     target = str(tmp_path / "subuid")
     with ShadowLock(target, timeout=0):
         assert Path(target + ".lock").read_text() == str(os.getpid())
-        with pytest.raises(SubidError, match=r"could not lock .* within 0.05 s: .*subuid.lock is held by pid %d$" % os.getpid()):
+        with pytest.raises(
+            SubidError, match=r"could not lock .* within 0.05 s: .*subuid.lock is held by pid %d$" % os.getpid()
+        ):
             ShadowLock(target, timeout=0.05).acquire()
     assert not Path(target + ".lock").exists()
     assert list(tmp_path.iterdir()) == []
@@ -129,7 +131,9 @@ def test_lock_is_exclusive_and_released(tmp_path):
 
 def test_stale_lock_of_a_dead_process_is_broken(tmp_path):
     target = str(tmp_path / "subuid")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     Path(target + ".lock").write_text(dead.stdout.strip())
     with ShadowLock(target, timeout=0):
         assert Path(target + ".lock").read_text() == str(os.getpid())
@@ -176,7 +180,7 @@ operations = st.lists(
 
 
 def all_ranges(files):
-    return [(f.path, r) for f in files.values() for r in f.ranges()]
+    return [r for f in files.values() for r in f.ranges()]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -198,13 +202,13 @@ def test_no_sequence_of_operations_overlaps_or_loses_a_foreign_line(start, ops, 
         # Every line that is not one of our users' survives, in order.
         for kind in texts:
             kept = [line for line in texts[kind].splitlines(True) if not line.startswith("u")]
-            assert kept == [line for line in start[kind].splitlines(True)]
+            assert kept == start[kind].splitlines(True)
         # No range of one of our users meets another owner's range in either file.
         ranges = all_ranges(files)
-        for _, a in ranges:
+        for a in ranges:
             if not a.owner.startswith("u"):
                 continue
-            for _, b in ranges:
+            for b in ranges:
                 if b.owner != a.owner:
                     assert not (a.start < b.end and b.start < a.end), (a.describe(), b.describe())
             assert a.end <= ID_LIMIT

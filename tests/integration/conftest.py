@@ -1,0 +1,75 @@
+"""Integration harness: real ansible-playbook runs against this machine, as root.
+
+These tests change /etc/subuid, /etc/subgid and the user database of the
+machine they run on (a disposable test machine); everything is restored and
+every user created here is removed when the session ends.
+"""
+
+from __future__ import annotations
+
+import pwd
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.b4arena.rootless.tests.integration.harness import (
+    ETC_FILES,
+    USER_PREFIX,
+    PlaybookRun,
+    playbook_command,
+    run,
+)
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    """Run tasks through ansible-playbook; returns a PlaybookRun (failures included)."""
+
+    def play(tasks, extra_vars=None, check=False, diff=False):
+        argv, env = playbook_command(tmp_path, tasks, extra_vars, check, diff)
+        return PlaybookRun(subprocess.run(argv, capture_output=True, text=True, env=env, check=False))
+
+    return play
+
+
+@pytest.fixture(scope="session", autouse=True)
+def restore_etc():
+    """Put /etc/subuid and /etc/subgid back as they were, and remove our users."""
+    saved = {p: Path(p).read_bytes() if Path(p).exists() else None for p in ETC_FILES}
+    yield
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith(USER_PREFIX + "-"):
+            run(["pkill", "-KILL", "-u", entry.pw_name], check=False)
+            run(["userdel", "-r", "-f", entry.pw_name], check=False)
+            shutil.rmtree("/run/user/%d" % entry.pw_uid, ignore_errors=True)
+    for path, data in saved.items():
+        if data is None:
+            Path(path).unlink(missing_ok=True)
+        else:
+            Path(path).write_bytes(data)
+
+
+@pytest.fixture
+def make_users():
+    """Create real users without subordinate ranges (useradd would allocate its own)."""
+    created = []
+
+    def make(count, home=False):
+        names = []
+        tag = uuid.uuid4().hex[:6]
+        for i in range(count):
+            name = "%s-%s-%d" % (USER_PREFIX, tag, i)
+            argv = ["useradd", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", "-s", "/bin/sh"]
+            argv += ["-m"] if home else ["-M"]
+            run([*argv, name])
+            names.append(name)
+        created.extend(names)
+        return names
+
+    yield make
+    for name in created:
+        run(["pkill", "-KILL", "-u", name], check=False)
+        run(["userdel", "-r", "-f", name], check=False)
