@@ -21,8 +21,10 @@ def test_tarball_builds_installs_and_runs(tmp_path):
     dev_only = [n for n in names if n.split("/")[0] in {"tests", "molecule", "scripts", "bench", ".venv", ".cache"}]
     assert dev_only == []
 
-    # Only the fresh path (plus the pinned ansible package's own collections) is searched.
+    # Only the fresh path (plus the pinned ansible package's own collections) is searched:
+    # PYTHONPATH would show ansible this checkout through sys.path.
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(installed))
+    env.pop("PYTHONPATH", None)
     out = run([str(BIN / "ansible-galaxy"), "collection", "install", "-p", str(installed), str(tarball)], env=env)
     assert "b4arena.rootless:" in out.stdout
     assert (installed / "ansible_collections/b4arena/rootless/plugins/modules/subid.py").exists()
