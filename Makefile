@@ -66,6 +66,7 @@ sanity: deps
 	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_ROOT)
 	cd $(SANITY_ROOT) && PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --local --requirements \
 	  --python $(PYTHON_VERSION) --color no 2>&1 | { grep -v '^WARNING: Location' || true; }
+	rm -rf $(SANITY_BASE)
 
 unit: deps collection
 	pytest -q tests/unit

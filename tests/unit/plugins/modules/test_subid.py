@@ -135,10 +135,12 @@ def test_malformed_file_is_refused_with_file_and_line(etc, run_module):
 
 def test_backup_only_on_change_and_mode_owner_kept(etc, run_module):
     os.chmod(etc / "subuid", 0o600)
+    os.chown(etc / "subuid", 1234, 4321)
     result = run_module(subid.main, args(etc, name="agent", uid=5001, backup=True, kind="subuid"))
     assert len(result["backup_files"]) == 1
     assert Path(result["backup_files"][0]).read_text() == FOREIGN
-    assert stat.S_IMODE((etc / "subuid").stat().st_mode) == 0o600
+    info = (etc / "subuid").stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o600, 1234, 4321)
     again = run_module(subid.main, args(etc, name="agent", uid=5001, backup=True, kind="subuid"))
     assert "backup_files" not in again
     assert len(list(etc.glob("subuid.*"))) == 1
