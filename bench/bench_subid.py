@@ -36,8 +36,9 @@ def foreign_ranges():
     return "".join(lines)
 
 
-def make_users():
-    spec = "".join("%s-%d:x:::bench:/nonexistent:/usr/sbin/nologin\n" % (PREFIX, i) for i in range(USERS))
+def make_users(home):
+    # newusers creates each home directory: keep them in the benchmark's temp dir.
+    spec = "".join("%s-%d:x:::bench:%s/%d:/usr/sbin/nologin\n" % (PREFIX, i, home, i) for i in range(USERS))
     started = time.perf_counter()
     subprocess.run(["newusers"], input=spec, text=True, check=True)
     return time.perf_counter() - started
@@ -96,7 +97,7 @@ def run():
         login_defs = Path(workdir) / "login.defs"
         login_defs.write_text(LOGIN_DEFS)
         try:
-            newusers_s = make_users()
+            newusers_s = make_users(workdir)
             print("   (setup: shadow's newusers made %d users with their ranges in %.1f s)" % (USERS, newusers_s))
             wall, task_s, result = play(workdir, names, subuid, subgid, login_defs)
             assert result["changed"] and len(result["users"]) == USERS

@@ -39,6 +39,19 @@ start_dockerd() {
   exit 1
 }
 
+usable_devices() {
+  # Rootless networking (slirp4netns, pasta) opens /dev/net/tun and fuse-overlayfs
+  # opens /dev/fuse as the user. udev makes both 0666 on a normal Debian host;
+  # a machine without udev may have them 0600, root only.
+  local dev
+  for dev in /dev/net/tun /dev/fuse; do
+    if [ -c "$dev" ] && [ "$(stat -c %a "$dev")" != 666 ]; then
+      log "chmod 0666 $dev (as udev would)"
+      chmod 0666 "$dev"
+    fi
+  done
+}
+
 make_venv() {
   local stamp=$venv/.requirements.sha256 want
   want=$(sha256sum "$top/requirements.txt" | cut -d' ' -f1)
@@ -54,4 +67,5 @@ make_venv() {
 
 install_apt
 start_dockerd
+usable_devices
 make_venv

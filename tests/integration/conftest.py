@@ -19,9 +19,12 @@ from ansible_collections.b4arena.rootless.tests.integration.harness import (
     ETC_FILES,
     USER_PREFIX,
     PlaybookRun,
+    RootlessUser,
     playbook_command,
     run,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -73,3 +76,26 @@ def make_users():
     for name in created:
         run(["pkill", "-KILL", "-u", name], check=False)
         run(["userdel", "-r", "-f", name], check=False)
+
+
+@pytest.fixture(scope="module")
+def rootless_user(tmp_path_factory):
+    """A user ready for rootless Podman: ranges (from useradd), a runtime dir, the sandbox image.
+
+    There is no systemd here to make /run/user/UID at login or linger, so it is made by hand.
+    """
+    name = "%s-rl-%s" % (USER_PREFIX, uuid.uuid4().hex[:6])
+    run(["useradd", "-m", "-s", "/bin/sh", name])
+    user = RootlessUser(name)
+    runtime = Path(user.runtime)
+    runtime.mkdir(parents=True, exist_ok=True)
+    shutil.chown(runtime, user.uid, user.uid)
+    runtime.chmod(0o700)
+    tarball = tmp_path_factory.mktemp("image") / "sandbox.tar"
+    run(["docker", "save", "-o", str(tarball), "b4arena-test/sandbox:latest"])
+    with tarball.open("rb") as image:  # on stdin: pytest's temp dirs are root-only
+        user.podman("load", stdin=image)
+    yield user
+    run(["pkill", "-KILL", "-u", name], check=False)
+    run(["userdel", "-r", "-f", name], check=False)
+    shutil.rmtree(runtime, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import textwrap
@@ -88,3 +89,32 @@ def assert_disjoint(*paths):
         if end > reach:
             reach, reach_owner = end, owner
     return spans
+
+
+class RootlessUser:
+    """A real unprivileged user with rootless Podman, driven independently of the modules."""
+
+    def __init__(self, name):
+        entry = pwd.getpwnam(name)
+        self.name = name
+        self.uid = entry.pw_uid
+        self.home = entry.pw_dir
+        self.runtime = "/run/user/%d" % self.uid
+
+    def podman(self, *args, check=True, **kw):
+        argv = ["runuser", "-u", self.name, "--", "env", "XDG_RUNTIME_DIR=%s" % self.runtime, "podman", *args]
+        return run(argv, check=check, cwd="/", **kw)
+
+    def podman_json(self, *args):
+        return json.loads(self.podman(*args).stdout)
+
+
+# One HTTP request to Debian's mirror, in busybox sh: busybox-static's wget crashes in
+# glibc's static name lookup, so nc (busybox's own resolver) carries it. stdin stays
+# open a while, because nc half-closes at EOF and the mirror's front end then drops
+# the request unanswered.
+MIRROR_PROBE = (
+    '(printf "HEAD /debian/dists/bookworm/Release HTTP/1.1\\r\\n'
+    'Host: deb.debian.org\\r\\nConnection: close\\r\\n\\r\\n"; sleep 5)'
+    " | nc -w 10 deb.debian.org 80 | head -1"
+)
