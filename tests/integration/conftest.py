@@ -32,7 +32,7 @@ def playbook(tmp_path):
     """Run tasks through ansible-playbook; returns a PlaybookRun (failures included)."""
 
     def play(tasks, extra_vars=None, check=False, diff=False):
-        argv, env = playbook_command(tmp_path, tasks, extra_vars, check, diff)
+        argv, env = playbook_command(tmp_path, tasks, extra_vars, check=check, diff=diff)
         return PlaybookRun(subprocess.run(argv, capture_output=True, text=True, env=env, check=False))
 
     return play

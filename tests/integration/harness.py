@@ -45,15 +45,18 @@ class PlaybookRun:
         raise KeyError(name)
 
 
-def playbook_command(tmp_path, tasks, extra_vars=None, check=False, diff=False):
-    """Write a one-play playbook of ``tasks`` (YAML text) and return its argv and env."""
+def playbook_command(tmp_path, tasks, extra_vars=None, *, check=False, diff=False, python=sys.executable):
+    """Write a one-play playbook of ``tasks`` (YAML text) and return its argv and env.
+
+    ``python`` runs the modules; a task that becomes another user needs one that user can run.
+    """
     path = tmp_path / ("play-%s.yml" % uuid.uuid4().hex[:8])
     path.write_text(
         "- name: integration play\n  hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
         + textwrap.indent(textwrap.dedent(tasks), "    ")
     )
     argv = [str(BIN / "ansible-playbook"), "-i", "localhost,", str(path)]
-    argv += ["-e", "ansible_python_interpreter=%s" % sys.executable]
+    argv += ["-e", "ansible_python_interpreter=%s" % python]
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
     if check:
