@@ -80,7 +80,9 @@ def run():
         per_call, wall = run_bench()
     finally:
         subprocess.run(["pkill", "-KILL", "-u", USER], check=False)
+        runtime = RootlessUser(USER).runtime
         subprocess.run(["userdel", "-r", "-f", USER], check=False, capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)
     ours, theirs = per_call["ours"], per_call["containers.podman"]
     print("   no-op per call, %d calls each, rootless network %s:" % (CALLS, NETWORK))
     print("     b4arena.rootless.sandbox_network (run_as)        %.3f s" % ours)

@@ -68,6 +68,8 @@ def make_users():
             argv = ["useradd", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", "-s", "/bin/sh"]
             argv += ["-m"] if home else ["-M"]
             run([*argv, name])
+            # A runtime dir left by an earlier owner of this UID is not this user's.
+            shutil.rmtree("/run/user/%d" % pwd.getpwnam(name).pw_uid, ignore_errors=True)
             names.append(name)
         created.extend(names)
         return names
