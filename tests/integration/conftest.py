@@ -76,8 +76,10 @@ def make_users():
 
     yield make
     for name in created:
+        uid = pwd.getpwnam(name).pw_uid
         run(["pkill", "-KILL", "-u", name], check=False)
         run(["userdel", "-r", "-f", name], check=False)
+        shutil.rmtree("/run/user/%d" % uid, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
