@@ -10,7 +10,7 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 
 apt_packages=(
   docker.io podman uidmap slirp4netns fuse-overlayfs passt catatonit runc crun
-  debootstrap busybox-static python3-venv git make acl util-linux
+  debootstrap busybox-static python3-venv git make acl util-linux gcc libc6-dev
 )
 
 install_apt() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the test images locally (no registry is reachable) and print their tags.
 #
-#   scripts/test-images.sh host      systemd test host with a Docker engine
-#   scripts/test-images.sh sandbox   busybox-static sandbox image (+ a tarball for podman import)
+#   scripts/test-images.sh host              systemd test host with a Docker engine
+#   scripts/test-images.sh openclaw-sandbox  OpenClaw-like sandbox image (bash, python3, ...) with the syscall probe
+#   scripts/test-images.sh sandbox           busybox-static sandbox image (+ a tarball for podman import)
 #   scripts/test-images.sh all
 #
 # Each image is tagged with a hash of its recipe (the recipe files and this
@@ -33,21 +34,29 @@ drop_old_tags() {
   done
 }
 
-build_host() {
-  local hash repo=b4arena-test/host rootfs
-  hash=$(recipe_hash host)
+# A debootstrap root filesystem (RECIPE/debootstrap.conf) imported as a base, then
+# RECIPE/Dockerfile on top. C sources in the recipe are compiled statically into
+# the build context first.
+build_debootstrap_image() {
+  local recipe=$1 hash repo=b4arena-test/$1 work src
+  hash=$(recipe_hash "$recipe")
   if ! have_image "$repo:$hash"; then
     # shellcheck source=/dev/null
-    . "$recipes/host/debootstrap.conf"
-    rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
-    trap 'rm -rf "$rootfs"' RETURN
+    . "$recipes/$recipe/debootstrap.conf"
+    work=$(mktemp -d "$cache/build.XXXXXX")
+    trap 'rm -rf "$work"' RETURN
     log "debootstrap $SUITE ($VARIANT) for $repo:$hash"
-    debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$rootfs" >"$cache/debootstrap.log" 2>&1 ||
+    debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$work/rootfs" >"$cache/debootstrap.log" 2>&1 ||
       { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
-    tar -C "$rootfs" -c . | docker import - "$repo-rootfs:$hash" >/dev/null
+    tar -C "$work/rootfs" -c . | docker import - "$repo-rootfs:$hash" >/dev/null
+    cp -r "$recipes/$recipe" "$work/context"
+    for src in "$work"/context/*.c; do
+      [ -e "$src" ] || continue
+      gcc -static -O2 -Wall -o "${src%.c}" "$src"
+    done
     log "docker build $repo:$hash"
     # The classic builder: BuildKit (buildx) is not packaged with Debian 12's docker.io.
-    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$repo-rootfs:$hash" -t "$repo:$hash" "$recipes/host" \
+    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$repo-rootfs:$hash" -t "$repo:$hash" "$work/context" \
       >/dev/null 2>"$cache/docker-build.log" || { tail -30 "$cache/docker-build.log" >&2; exit 1; }
     docker image rm "$repo-rootfs:$hash" >/dev/null
   fi
@@ -87,9 +96,9 @@ build_sandbox() {
 }
 
 case "${1:-all}" in
-  host) build_host ;;
+  host | openclaw-sandbox) build_debootstrap_image "$1" ;;
   sandbox) build_sandbox ;;
   sandbox-tarball) build_sandbox >/dev/null && echo "$cache/sandbox-$(recipe_hash sandbox).tar" ;;
-  all) build_host && build_sandbox ;;
-  *) echo "usage: $0 host|sandbox|sandbox-tarball|all" >&2; exit 2 ;;
+  all) build_debootstrap_image host && build_debootstrap_image openclaw-sandbox && build_sandbox ;;
+  *) echo "usage: $0 host|openclaw-sandbox|sandbox|sandbox-tarball|all" >&2; exit 2 ;;
 esac

@@ -82,21 +82,29 @@ def make_users():
         shutil.rmtree("/run/user/%d" % uid, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rootless_user(tmp_path_factory):
-    """A user ready for rootless Podman: ranges (from useradd), a runtime dir, the sandbox image.
+    """A user ready for rootless Podman: ranges (from useradd), a runtime dir, overlay storage,
+    and the busybox and OpenClaw-like sandbox images.
 
     There is no systemd here to make /run/user/UID at login or linger, so it is made by hand.
+    Overlay is what the rootless_host role configures; Podman 4.3.1's unconfigured fallback,
+    vfs, cannot even exec under --userns keep-id.
     """
     name = "%s-rl-%s" % (USER_PREFIX, uuid.uuid4().hex[:6])
     run(["useradd", "-m", "-s", "/bin/sh", name])
     user = RootlessUser(name)
+    config = Path(user.home) / ".config" / "containers"
+    config.mkdir(parents=True)
+    (config / "storage.conf").write_text('[storage]\ndriver = "overlay"\n')
+    for path in (config.parent, config, config / "storage.conf"):
+        shutil.chown(path, user.uid, user.uid)
     runtime = Path(user.runtime)
     runtime.mkdir(parents=True, exist_ok=True)
     shutil.chown(runtime, user.uid, user.uid)
     runtime.chmod(0o700)
     tarball = tmp_path_factory.mktemp("image") / "sandbox.tar"
-    run(["docker", "save", "-o", str(tarball), "b4arena-test/sandbox:latest"])
+    run(["docker", "save", "-o", str(tarball), "b4arena-test/sandbox:latest", "b4arena-test/openclaw-sandbox:latest"])
     with tarball.open("rb") as image:  # on stdin: pytest's temp dirs are root-only
         user.podman("load", stdin=image)
     yield user
