@@ -45,8 +45,8 @@ collection:
 
 lint: deps collection
 	yamllint --strict .
-	ruff check plugins tests bench
-	ruff format --check plugins tests bench
+	ruff check plugins tests bench molecule scripts
+	ruff format --check plugins tests bench molecule scripts
 	ansible-lint
 
 # ansible-test wants a real tree under ansible_collections/NS/NAME: copy the tracked
