@@ -21,14 +21,8 @@ author:
   - b4arena infrastructure team (@b4arena)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - b4arena.rootless.attributes
   - b4arena.rootless.rootless
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 options:
   name:
     description: Network name.

@@ -26,13 +26,7 @@ author:
   - b4arena infrastructure team (@b4arena)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - b4arena.rootless.attributes
 options:
   name:
     description:
