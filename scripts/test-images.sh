@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the test images locally (no registry is reachable) and print their tags.
 #
-#   scripts/test-images.sh host              systemd test host with a Docker engine
+#   scripts/test-images.sh host              systemd test host with a Docker engine (Debian 12)
+#   scripts/test-images.sh host-trixie       the same on Debian 13
 #   scripts/test-images.sh openclaw-sandbox  OpenClaw-like sandbox image (bash, python3, ...) with the syscall probe
 #   scripts/test-images.sh sandbox           busybox-static sandbox image (+ a tarball for podman import)
 #   scripts/test-images.sh all
@@ -21,7 +22,8 @@ log() { printf 'test-images: %s\n' "$*" >&2; }
 
 recipe_hash() {
   # Hash of the recipe directory's files (names and contents) plus this script.
-  (cd "$recipes/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum <"$self") |
+  # -L: a recipe may share a file with another through a symlink (host-trixie's Dockerfile).
+  (cd "$recipes/$1" && find -L . -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum <"$self") |
     sha256sum | cut -c1-12
 }
 
@@ -49,7 +51,7 @@ build_debootstrap_image() {
     debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$work/rootfs" >"$cache/debootstrap.log" 2>&1 ||
       { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
     tar -C "$work/rootfs" -c . | docker import - "$repo-rootfs:$hash" >/dev/null
-    cp -r "$recipes/$recipe" "$work/context"
+    cp -rL "$recipes/$recipe" "$work/context"
     for src in "$work"/context/*.c; do
       [ -e "$src" ] || continue
       gcc -static -O2 -Wall -o "${src%.c}" "$src"
@@ -96,9 +98,12 @@ build_sandbox() {
 }
 
 case "${1:-all}" in
-  host | openclaw-sandbox) build_debootstrap_image "$1" ;;
+  host | host-trixie | openclaw-sandbox) build_debootstrap_image "$1" ;;
   sandbox) build_sandbox ;;
   sandbox-tarball) build_sandbox >/dev/null && echo "$cache/sandbox-$(recipe_hash sandbox).tar" ;;
-  all) build_debootstrap_image host && build_debootstrap_image openclaw-sandbox && build_sandbox ;;
-  *) echo "usage: $0 host|openclaw-sandbox|sandbox|sandbox-tarball|all" >&2; exit 2 ;;
+  all)
+    for recipe in host host-trixie openclaw-sandbox; do build_debootstrap_image "$recipe"; done
+    build_sandbox
+    ;;
+  *) echo "usage: $0 host|host-trixie|openclaw-sandbox|sandbox|sandbox-tarball|all" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _only_on_target(host, request):
-    target = getattr(request.module, "TARGET", None)
-    if target and host.backend.get_hostname() != target:
-        pytest.skip("checks %s only" % target)
+def _only_on_targets(host, request):
+    targets = getattr(request.module, "TARGETS", None)
+    if targets and host.backend.get_hostname() not in targets:
+        pytest.skip("checks %s only" % ", ".join(targets))

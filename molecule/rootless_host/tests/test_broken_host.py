@@ -1,6 +1,6 @@
 """The broken host after the role stopped in preflight: nothing was changed."""
 
-TARGET = "broken"
+TARGETS = ("broken",)
 
 
 def test_nothing_was_installed_or_created(host):

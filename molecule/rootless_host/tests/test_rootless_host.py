@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-TARGET = "mimas"
+TARGETS = ("mimas", "mimas13")
 IMAGE = "openclaw-sandbox:bookworm-slim"
 PROFILE = "/etc/containers/openclaw-sandbox-seccomp.json"
 OPENCLAW_FLAGS = (
@@ -132,3 +132,13 @@ def test_openclaw_config_merged_without_touching_other_keys(host):
     assert sandbox_config["docker"]["memory"] == "1g" and sandbox_config["mode"] == "all"
     assert config["gateway"] == {"port": 18789}
     assert config["agents"]["defaults"]["model"] == {"primary": "stub/m"}
+
+
+def test_podman5_gets_transient_store_and_pasta(host):
+    """The version-gated settings: on Podman >= 4.4 (Debian 13's 5.x) they are set and in effect."""
+    version = podman(host, "version --format {{.Client.Version}}").stdout.strip()
+    if tuple(int(n) for n in version.split(".")[:2]) < (4, 4):
+        pytest.skip("Podman %s has neither setting" % version)
+    assert podman(host, "info --format {{.Store.TransientStore}}").stdout.strip() == "true"
+    conf = host.file("/home/openclaw/.config/containers/containers.conf").content_string
+    assert 'default_rootless_network_cmd = "pasta"' in conf
