@@ -106,18 +106,28 @@ from ansible_collections.b4arena.rootless.plugins.module_utils._podman import (
 from ansible_collections.b4arena.rootless.plugins.module_utils._preflight import HostView, assess
 
 
-def ask_podman(module, facts_users, podman_path):
-    """`podman info` as each user that is ready for it; problems become warnings, not failures."""
+def ask_podman(module, users, podman_path):
+    """Podman's version, and `podman info` as each user ready for rootless Podman.
+
+    A user that is not ready (missing, no runtime dir, no ranges) is simply not asked: the
+    assessment reports why. A Podman that fails to answer is a warning, not a failure.
+    """
     info, problems = {}, []
-    for name, entry in facts_users.items():
-        if not (entry.get("exists") and entry["runtime_dir"] and entry["subuid"] and entry["subgid"]):
+    for name in users:
+        try:
+            context = rootless_context(name)
+        except PodmanError:
             continue
         try:
-            runner = PodmanRunner(module, rootless_context(name), podman_path)
-            info[name] = runner.json(["info", "--format", "json"])
+            info[name] = PodmanRunner(module, context, podman_path).json(["info", "--format", "json"])
         except PodmanError as e:
             problems.append({"id": "podman_info_failed", "message": "podman info as %s: %s" % (name, e), "fix": ""})
-    return info, problems
+    try:
+        version = PodmanRunner(module, rootless_context(None), podman_path).version()
+    except PodmanError as e:
+        version = None
+        problems.append({"id": "podman_version_failed", "message": str(e), "fix": ""})
+    return info, version, problems
 
 
 def main():
@@ -133,17 +143,19 @@ def main():
     )
     p = module.params
     host = HostView()
-    options = dict(allow_enable_userns=p["allow_enable_userns"], expect_install=p["expect_install"])
-    facts = assess(host, p["users"], **options)
-    podman_path = facts["tools"]["podman"]
+    info, version, problems = {}, None, []
+    podman_path = host.which("podman")
     if podman_path and p["query_podman"]:
-        info, problems = ask_podman(module, facts["users"], podman_path)
-        try:
-            version = PodmanRunner(module, rootless_context(None), podman_path).version()
-        except PodmanError as e:
-            version, problems = None, [*problems, {"id": "podman_version_failed", "message": str(e), "fix": ""}]
-        facts = assess(host, p["users"], podman_info=info, podman_version=version, **options)
-        facts["warnings"].extend(problems)
+        info, version, problems = ask_podman(module, p["users"], podman_path)
+    facts = assess(
+        host,
+        p["users"],
+        allow_enable_userns=p["allow_enable_userns"],
+        expect_install=p["expect_install"],
+        podman_info=info,
+        podman_version=version,
+    )
+    facts["warnings"].extend(problems)
     # The findings stay in the fact: "warnings" is a reserved key of module results.
     result = dict(changed=False, ansible_facts={"rootless": facts}, blockers=facts["blockers"])
     if p["fail_on_blockers"] and facts["blockers"]:
