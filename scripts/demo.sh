@@ -12,6 +12,9 @@ case "${1:-up}" in
       "$top/scripts/test-host.sh" down "$host"
       "$top/scripts/test-host.sh" up "$host"
     fi
+    # The host's Docker holds OpenClaw's sandbox image, as on a real Docker CE host.
+    "$top/scripts/load-image.sh" "$host" b4arena-test/openclaw-sandbox:latest >/dev/null
+    docker exec "$host" docker tag b4arena-test/openclaw-sandbox:latest openclaw-sandbox:bookworm-slim
     start=$(date +%s)
     ansible-playbook -i "$top/demo/inventory.yml" "$top/demo/demo.yml"
     echo "demo: finished in $(($(date +%s) - start)) s. Look around: docker exec -it $host bash"
