@@ -160,6 +160,12 @@ class PodmanRunner:
             argv = [self.executable, *args]
             raise PodmanError("%s printed output that is not JSON: %s" % (" ".join(argv), e), cmd=argv, rc=rc) from None
 
+    def inspect(self, kind, name):
+        """`podman KIND inspect NAME` as a dict, or None when no such object exists."""
+        if self.podman([kind, "exists", name], ok_rcs=(0, 1))[0] != 0:
+            return None
+        return self.json([kind, "inspect", name])[0]
+
     def write(self, args, data=None):
         """A podman command that changes state; never runs in check mode."""
         if self.module.check_mode:

@@ -197,10 +197,7 @@ class ImageTask:
     # -- helpers ---------------------------------------------------------------
 
     def inspect(self):
-        rc = self.runner.podman(["image", "exists", self.name], ok_rcs=(0, 1))[0]
-        if rc != 0:
-            return None
-        return self.runner.json(["image", "inspect", self.name])[0]
+        return self.runner.inspect("image", self.name)
 
     def scratch_dir(self):
         """A private directory owned by the Podman user, for files it must read."""
@@ -382,9 +379,10 @@ class ImageTask:
 
     def present(self):
         current = self.inspect()
+        sources = {"build": self.build, "docker": self.from_docker, "archive": self.archive}
         source = "build" if self.params["build"] else "docker" if self.params["from_docker"] else "archive"
         result = {"source": source}
-        changed = getattr(self, "from_docker" if source == "docker" else source)(current, result)
+        changed = sources[source](current, result)
         after = self.inspect() if changed and not self.module.check_mode else current
         if changed and not self.module.check_mode:
             expected = result.get("docker_id")

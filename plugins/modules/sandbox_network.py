@@ -145,13 +145,6 @@ from ansible_collections.b4arena.rootless.plugins.module_utils._podman import (
 )
 
 
-def inspect(runner, name):
-    rc = runner.podman(["network", "exists", name], ok_rcs=(0, 1))[0]
-    if rc != 0:
-        return None
-    return runner.json(["network", "inspect", name])[0]
-
-
 def attached(runner, name):
     containers = runner.json(["ps", "--all", "--filter", "network=%s" % name, "--format", "json"]) or []
     return sorted(n for c in containers for n in c.get("Names") or [])
@@ -173,7 +166,7 @@ def remove(module, runner, name, result):
 def run(module, runner):
     p = module.params
     name = p["name"]
-    before = inspect(runner, name)
+    before = runner.inspect("network", name)
     result = {"changed": False, "network": before or {}}
 
     if p["state"] == "absent":
@@ -190,7 +183,7 @@ def run(module, runner):
         result["diff"] = {"before": {}, "after": dict(wanted, name=name)}
         if not module.check_mode:
             runner.write(create_args(p))
-            result["network"] = inspect(runner, name)
+            result["network"] = runner.inspect("network", name)
         return result
 
     have = actual(before, wanted)
@@ -209,7 +202,7 @@ def run(module, runner):
     result["diff"] = {"before": have, "after": wanted}
     if not module.check_mode:
         runner.write(create_args(p))
-        result["network"] = inspect(runner, name)
+        result["network"] = runner.inspect("network", name)
     return result
 
 

@@ -357,7 +357,7 @@ def main():
                     paths[kind],
                     after,
                     backup=p["backup"],
-                    validate=lambda tmp, kind=kind: SubidFile.load(tmp),
+                    validate=SubidFile.load,
                 )
                 if backup:
                     backups.append(backup)
