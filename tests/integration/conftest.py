@@ -88,8 +88,8 @@ def rootless_user(tmp_path_factory):
     and the busybox and OpenClaw-like sandbox images.
 
     There is no systemd here to make /run/user/UID at login or linger, so it is made by hand.
-    Overlay is what the rootless_host role configures; Podman 4.3.1's unconfigured fallback,
-    vfs, cannot even exec under --userns keep-id.
+    Overlay and runc are what the rootless_host role configures here; Podman 4.3.1's
+    unconfigured fallback, vfs, cannot even exec under --userns keep-id.
     """
     name = "%s-rl-%s" % (USER_PREFIX, uuid.uuid4().hex[:6])
     run(["useradd", "-m", "-s", "/bin/sh", name])
@@ -97,7 +97,10 @@ def rootless_user(tmp_path_factory):
     config = Path(user.home) / ".config" / "containers"
     config.mkdir(parents=True)
     (config / "storage.conf").write_text('[storage]\ndriver = "overlay"\n')
-    for path in (config.parent, config, config / "storage.conf"):
+    # As rootless_host configures a host without a unified cgroup hierarchy: crun refuses
+    # hybrid cgroups for some containers, runc runs them all.
+    (config / "containers.conf").write_text('[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n')
+    for path in (config.parent, config, config / "storage.conf", config / "containers.conf"):
         shutil.chown(path, user.uid, user.uid)
     runtime = Path(user.runtime)
     runtime.mkdir(parents=True, exist_ok=True)

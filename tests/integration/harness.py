@@ -101,6 +101,7 @@ class RootlessUser:
         entry = pwd.getpwnam(name)
         self.name = name
         self.uid = entry.pw_uid
+        self.gid = entry.pw_gid
         self.home = entry.pw_dir
         self.runtime = "/run/user/%d" % self.uid
 
