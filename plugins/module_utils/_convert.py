@@ -439,6 +439,8 @@ def render_unit(conv, *, podman="/usr/bin/podman", cgroups="no-conmon", source="
         "Environment=PODMAN_SYSTEMD_UNIT=%n",
         "Restart=%s" % conv.restart,
         "TimeoutStopSec=70",
+        # A cidfile left by a stop that did not finish would make podman run refuse to start.
+        "ExecStartPre=/bin/rm --force %t/%n.ctr-id",
         "ExecStart=%s" % exec_start,
         "ExecStop=%s stop --ignore --time 10 %s" % (podman, cid),
         "ExecStopPost=%s rm --force --ignore --time 10 %s" % (podman, cid),
