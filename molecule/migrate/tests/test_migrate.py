@@ -2,10 +2,12 @@
 runs under the rootless user's Podman with its data intact, Docker is masked."""
 
 import json
+import shlex
 
 PODMAN = (
     "runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/{uid} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus"
 )
+FETCH = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:18789/').read().decode())"
 LISTING = (
     "cd /data && find . -exec stat -c '%u %g %a %n' {} + | LC_ALL=C sort && "
     "find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2"
@@ -55,7 +57,7 @@ def test_gateway_runs_as_a_user_service_under_rootless_podman(host):
 
 
 def test_gateway_answers_on_loopback_only_with_its_settings(host):
-    reply = json.loads(host.check_output("python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:18789/\").read().decode())'"))
+    reply = json.loads(host.check_output("python3 -c %s" % shlex.quote(FETCH)))
     # Same uid inside as under Docker; backend switched; the environment survived systemd quoting.
     assert reply == {"ok": True, "uid": 1000, "backend": "podman", "greeting": '50% off $HOME "quoted"'}
     listening = host.check_output("ss -Htln 'sport = :18789'")
