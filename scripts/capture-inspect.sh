@@ -39,6 +39,11 @@ capture gateway-with-socket --user 1000:1000 --group-add docker -v /var/run/dock
 capture privileged-host --privileged --network host --pid host "$image" sleep infinity
 capture low-port -p 80:8080 -p 127.0.0.1:443:8443 --restart always "$image" sleep infinity
 capture named-user --user sandbox --entrypoint /bin/sh "$image" -c 'exec sleep infinity'
+# A legacy --link to another container on the default bridge.
+docker rm -f b4-capture-target >/dev/null 2>&1 || true
+docker create --name b4-capture-target "$image" sleep infinity >/dev/null
+capture linked --user 1000:1000 --link b4-capture-target:db "$image" sleep infinity
+docker rm -f b4-capture-target >/dev/null
 
 docker volume rm b4-capture-state >/dev/null
 docker network rm b4-capture-net >/dev/null

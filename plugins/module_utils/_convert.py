@@ -184,7 +184,8 @@ def _network_flags(conv, host_config, networks, network_map):
 
 
 def _mount_flags(conv, mounts, volume_map, bind_map, host_config):
-    for mount in mounts or []:
+    # Docker lists mounts in no fixed order; sorted, the unit stays the same from run to run.
+    for mount in sorted(mounts or [], key=lambda m: m.get("Destination") or ""):
         kind = mount.get("Type")
         source = mount.get("Source") or ""
         destination = mount.get("Destination")

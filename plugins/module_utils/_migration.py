@@ -26,6 +26,11 @@ def slug(path):
     return text.strip("-")
 
 
+def _mounts(inspect):
+    """A container's mounts in a fixed order (Docker lists them in no particular one)."""
+    return sorted(inspect.get("Mounts") or [], key=lambda m: m.get("Destination") or "")
+
+
 def find_gateway(containers, wanted=""):
     """The gateway's inspect record: by name when given, else a container publishing the
     gateway port or carrying a gateway name. None when there is none."""
@@ -122,7 +127,7 @@ def build_plan(
     bind_root = "%s/.local/share/b4arena-rootless/binds" % home.rstrip("/")
     bind_map = {}
     for c in moving:
-        for m in c.get("Mounts") or []:
+        for m in _mounts(c):
             if m.get("Type") == "bind" and m["Source"] not in ("/var/run/docker.sock", "/run/docker.sock"):
                 bind_map.setdefault(m["Source"], "%s/%s" % (bind_root, slug(m["Source"])))
 
@@ -163,7 +168,7 @@ def build_plan(
             for net in (c.get("NetworkSettings") or {}).get("Networks") or {}:
                 if net != "bridge" or net in service_networks:
                     used_networks.setdefault(net, []).append(name)
-            for m in c.get("Mounts") or []:
+            for m in _mounts(c):
                 if m.get("Type") == "volume":
                     plan["volumes"].append(
                         {
@@ -276,5 +281,6 @@ def build_plan(
                 else "recreated in the user's rootless Podman",
             }
         )
+    plan["containers"].sort(key=lambda c: c["name"])
     plan["blocking"] = any(r["blocking"] for r in plan["refusals"])
     return plan

@@ -383,3 +383,33 @@ def test_plan_names_a_missing_gateway(playbook, rootless_user):
     result = playbook(PLAN, {"user": rootless_user.name, "gateway": "no-such-gateway-b4t"})
     assert result.rc != 0
     assert "gateway: no Docker container named 'no-such-gateway-b4t'" in result.task_results("plan")["msg"]
+
+
+def test_plan_finds_an_openclaw_running_on_the_host(playbook, rootless_user):
+    """No gateway container: OpenClaw runs on the host as the user; only its sandboxes move."""
+    run(["docker", "tag", "b4arena-test/openclaw-sandbox:latest", "openclaw-sandbox:bookworm-slim"])
+    state = Path(rootless_user.home, ".openclaw")
+    state.mkdir()
+    (state / "openclaw.json").write_text(
+        json.dumps({"agents": {"defaults": {"sandbox": {"docker": {"network": "bridge"}}}}})
+    )
+    try:
+        result = playbook(PLAN, {"user": rootless_user.name}, check=True)
+        assert result.rc == 0, result.stderr
+        plan = result.task_results("plan")["plan"]
+        assert plan["gateway"] is None
+        assert plan["openclaw"] == {
+            "install": "host",
+            "config": str(state / "openclaw.json"),
+            "found": True,
+            "sandbox": {
+                "mode": "off",
+                "backend": "docker",
+                "image": "openclaw-sandbox:bookworm-slim",
+                "network": "bridge",
+            },
+        }
+        assert [(n["name"], n["podman_name"]) for n in plan["networks"]] == [("bridge", "openclaw-sandbox-net")]
+        assert [i["ref"] for i in plan["images"]] == ["openclaw-sandbox:bookworm-slim"]
+    finally:
+        shutil.rmtree(state)
