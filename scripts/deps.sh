@@ -9,7 +9,7 @@ venv=${VENV:-$top/.venv}
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 apt_packages=(
-  docker.io podman uidmap slirp4netns fuse-overlayfs passt catatonit runc crun
+  docker.io podman netavark aardvark-dns uidmap slirp4netns fuse-overlayfs passt catatonit runc crun
   debootstrap busybox-static python3-venv git make acl util-linux gcc libc6-dev
 )
 
