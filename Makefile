@@ -69,7 +69,7 @@ sanity: deps
 	rm -rf $(SANITY_BASE)
 
 unit: deps collection
-	pytest -q tests/unit
+	SARIF_SCHEMA=$$(scripts/sarif-schema.sh) pytest -q tests/unit
 
 integration: images collection
 	pytest -q tests/integration
