@@ -74,8 +74,9 @@ unit: deps collection
 integration: images collection
 	pytest -q tests/integration
 
+# The openclaw scenario mounts OpenClaw from npm and Node 24, cached by scripts/openclaw.sh.
 molecule: images collection
-	scripts/molecule-all.sh
+	B4ARENA_OPENCLAW=$$(scripts/openclaw.sh) scripts/molecule-all.sh
 
 test: lint sanity unit integration molecule
 

@@ -17,3 +17,14 @@ attributes:
   platform:
     platforms: posix
 """
+
+    # Modules that read, check or measure and change nothing: full check mode, no diff.
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""

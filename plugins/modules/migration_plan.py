@@ -25,13 +25,7 @@ author:
   - b4arena infrastructure team (@b4arena)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - b4arena.rootless.attributes.read_only
 options:
   user:
     description: The rootless user that will run the gateway and the sandboxes.

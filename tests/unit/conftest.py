@@ -13,8 +13,13 @@ class ModuleExit(Exception):
 
 
 @pytest.fixture
-def run_module(capsys):
-    """Run ``main`` with ``args``; return its JSON result (failed results included)."""
+def run_module(capsys, monkeypatch):
+    """Run ``main`` with ``args``; return its JSON result (failed results included).
+
+    The module runs as on a target: importing any controller code (a filter plugin's test does)
+    flags the process as the controller, and module warnings would then go to the controller's
+    display instead of into the result."""
+    monkeypatch.setattr("ansible.module_utils._internal.is_controller", False)
 
     def run(main, args, check=False, diff=False):
         args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
