@@ -146,7 +146,7 @@ def run():
         % ("variant", "storage", "n", "p50 s", "p95 s", "x p50", "x p95", "fail")
     )
     for name, sizes in data["results"].items():
-        for size, row in sizes.items():
+        for size, row in sorted(sizes.items(), key=lambda kv: int(kv[0])):
             print(
                 "   %-15s %-8s %5s %8s %8s %7s %7s %5s"
                 % (
@@ -160,6 +160,10 @@ def run():
                     row["failures"],
                 )
             )
+    for name, sizes in data["results"].items():
+        for size, row in sizes.items():
+            for error in row["errors"]:
+                print("   failed start, %s at %s: %s" % (name, size, error))
     png = Path(__file__).parent / "results" / "sandbox.png"
     png.parent.mkdir(exist_ok=True)
     chart(data, png)

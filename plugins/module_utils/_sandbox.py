@@ -337,18 +337,33 @@ class CliEngine:
 class ApiEngine:
     """Rootless Podman through its REST API (the ``podman`` Python package), for the benchmark.
 
-    Takes OpenClaw's spec to the API's create fields; only what the benchmark needs."""
+    Takes OpenClaw's spec to the API's create fields; only what the benchmark needs. Each
+    thread gets its own client (one HTTP connection, a request timeout), so that concurrent
+    starts are concurrent requests and a stuck request fails that start instead of the run."""
 
-    def __init__(self, client, rootless=True):
-        self.client = client
+    def __init__(self, client_factory, rootless=True):
+        self.client_factory = client_factory
         self.rootless = rootless
+        self._local = threading.local()
+        # Set when a request timed out: the service is stuck (Podman 4.3.1's can deadlock under
+        # concurrent keep-id creates), so every later call fails at once instead of waiting.
+        self.stalled = threading.Event()
 
-    @staticmethod
-    def _call(fn):
+    @property
+    def client(self):
+        if getattr(self._local, "client", None) is None:
+            self._local.client = self.client_factory()
+        return self._local.client
+
+    def _call(self, fn):
+        if self.stalled.is_set():
+            return 1, "", "not tried: the API service stopped answering earlier"
         try:
             fn()
             return 0, "", ""
         except Exception as e:  # any API error is this step's failure, reported as text
+            if "Timeout" in type(e).__name__:
+                self.stalled.set()
             return 1, "", "%s: %s" % (type(e).__name__, e)
 
     def create(self, name, spec, labels, env_file):

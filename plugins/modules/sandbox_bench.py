@@ -99,6 +99,8 @@ figures:
   description:
     - Per variant name, per size (as a string), C(runs), C(failures), C(errors) (the first five),
       C(p50), C(p95), C(min), C(max) in seconds, C(ratio_p50) and C(ratio_p95) to O(baseline).
+    - C(stalled=true) when a REST request timed out at that size (the service stopped answering);
+      larger sizes of that variant are then not measured, and its sandboxes are removed through the CLI.
     - Not C(results), which Ansible keeps for loops.
   returned: always
   type: dict
@@ -107,7 +109,8 @@ failures:
   returned: always
   type: int
 variants:
-  description: Per variant, its engine, user and the CLI or API version measured.
+  description: Per variant, its engine, user and the CLI or API version measured; for the API also
+    C(cleanup), the errors of removing leftover sandboxes (empty when none).
   returned: always
   type: dict
 """
@@ -132,6 +135,9 @@ from ansible_collections.b4arena.rootless.plugins.module_utils._sandbox import (
     time_to_first_output,
 )
 
+# Seconds one REST request may take before the service counts as stuck.
+API_TIMEOUT = 60
+
 try:
     from podman import PodmanClient
 except ImportError:
@@ -154,7 +160,31 @@ def measure(engine, spec, sizes, repeat, tag):
             samples += got
             errors += failed
         out[str(size)] = summarize(samples, errors)
+        if getattr(engine, "stalled", None) is not None and engine.stalled.is_set():
+            out[str(size)]["stalled"] = True  # larger sizes would only wait on the stuck service
+            break
     return out
+
+
+def remove_leftovers(runner):
+    """Remove the benchmark's sandboxes through the CLI after the API service stopped; bounded,
+    since a service killed while holding Podman's locks can leave them held."""
+    argv = [
+        "timeout",
+        "120",
+        runner.executable,
+        "ps",
+        "--all",
+        "--format",
+        "{{.Names}}",
+        "--filter",
+        "name=^b4arena-bench-",
+    ]
+    rc, out, err = runner._run(argv)
+    names = out.split() if rc == 0 else []
+    if names:
+        rc, out, err = runner._run(["timeout", "120", runner.executable, "rm", "--force", *names])
+    return [] if rc == 0 else ["leftover sandboxes not removed: %s" % (err or out).strip()]
 
 
 def main():
@@ -211,11 +241,22 @@ def main():
             about[v["name"]] = {"engine": v["engine"], "user": context.user, "version": version}
             if v["engine"] == "podman_api":
                 with ApiService(context, runner.executable) as url:
-                    with PodmanClient(base_url=url) as client:
+                    with PodmanClient(base_url=url, timeout=API_TIMEOUT) as client:
                         about[v["name"]]["api_version"] = client.version().get("Version")
+                    clients = []
+
+                    def new_client(url=url, clients=clients):
+                        clients.append(PodmanClient(base_url=url, timeout=API_TIMEOUT))
+                        return clients[-1]
+
+                    try:
                         results[v["name"]] = measure(
-                            ApiEngine(client, rootless=context.uid != 0), spec, p["sizes"], p["repeat"], str(i)
+                            ApiEngine(new_client, rootless=context.uid != 0), spec, p["sizes"], p["repeat"], str(i)
                         )
+                    finally:
+                        for client in clients:
+                            client.close()
+                about[v["name"]]["cleanup"] = remove_leftovers(runner)
             else:
                 engine = CliEngine(runner, kind, rootless=kind == "podman" and context.uid != 0)
                 results[v["name"]] = measure(engine, spec, p["sizes"], p["repeat"], str(i))

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from ansible_collections.b4arena.rootless.tests.integration.harness import run
+from ansible_collections.b4arena.rootless.tests.integration.harness import BIN, PlaybookRun, run
+
+REPO = Path(__file__).resolve().parents[2]
 
 IMAGE = "b4arena-test/openclaw-sandbox:latest"
 
@@ -79,3 +87,23 @@ def test_bad_variants_name_the_field(playbook, variants, message):
 def test_bad_sizes_name_the_field(playbook):
     done = playbook(BENCH, {"variants": [{"name": "d", "engine": "docker"}], "sizes": [0], "soft": True})
     assert "sizes and repeat: must be at least 1" in done.task_results("bench")["msg"]
+
+
+def test_bench_playbook_prints_and_writes_the_figures(tmp_path, rootless_user):
+    argv = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(REPO / "playbooks" / "bench.yml")]
+    argv += ["-e", json.dumps({"ansible_python_interpreter": sys.executable, "sandbox_check_user": rootless_user.name,
+                               "sandbox_check_sandbox": {"image": IMAGE}, "sandbox_check_report_dir": str(tmp_path),
+                               "sandbox_check_bench_sizes": [1, 2], "sandbox_check_bench_repeat": 1})]  # fmt: skip
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+    done = PlaybookRun(subprocess.run(argv, capture_output=True, text=True, env=env, check=False))
+    assert done.rc == 0, done.stderr
+    assert done.stats["changed"] == 0
+    found = json.loads((tmp_path / "sandbox-bench-localhost.json").read_text())
+    assert set(found["results"]) == {"docker", "podman-cli", "podman-api"}
+    name = (
+        "b4arena.rootless.sandbox_check : "
+        + "Print the table (seconds from create to first exec output; ratio to the baseline)"
+    )
+    table = done.task_results(name)["msg"]
+    assert table[0].split() == ["variant", "n", "p50", "s", "p95", "s", "x", "p50", "x", "p95", "fail"]
+    assert len(table) == 1 + 3 * 2
