@@ -33,10 +33,10 @@ attributes:
 options:
   engine:
     description:
-      - Which flavour of OpenClaw's flags to use and which CLI to run. V(podman) runs O(executable)
-        (default C(podman)) as O(run_as); V(docker) runs O(executable) (default C(docker)) as the
-        connecting user, against whatever engine that CLI reaches (dockerd, or Podman through
-        podman-docker).
+      - Which flavour of OpenClaw's flags to use (its Podman or its Docker backend) and which CLI to
+        run, O(executable), default C(podman) or C(docker), as O(run_as) or the connecting user.
+      - V(docker) with O(run_as) is OpenClaw's Docker backend on a host where C(docker) is
+        podman-docker (a C(docker) that execs C(podman)): the Docker flags, the user's rootless Podman.
     type: str
     choices: [podman, docker]
     default: podman
@@ -70,11 +70,11 @@ options:
       openclaw.configHash: b4arena-check
   run_as:
     description:
-      - For O(engine=podman), run Podman as this user (rootless), the way every module of this collection
-        does (C(setpriv) to the user's ids, a clean environment with C(XDG_RUNTIME_DIR=/run/user/UID)).
+      - Run the CLI as this user (rootless Podman), the way every module of this collection runs Podman
+        (C(setpriv) to the user's ids, a clean environment with C(XDG_RUNTIME_DIR=/run/user/UID)).
         Needs root, the user's runtime directory (linger) and its subordinate ranges; the module fails
         saying which is missing.
-      - Without it, the engine runs as the connecting user. Not allowed with O(engine=docker).
+      - Without it, the CLI runs as the connecting user.
     type: str
   executable:
     description: The CLI to run, by name on C(PATH) or by path. Default is the O(engine) name.
@@ -195,10 +195,6 @@ def main():
     )
     p = module.params
     engine_kind = p["engine"]
-    if engine_kind == "docker" and p["run_as"]:
-        module.fail_json(
-            msg="run_as: %r is for engine=podman; the docker CLI runs as the connecting user" % p["run_as"]
-        )
     try:
         spec, ignored = sandbox_spec(p["sandbox"], p["image"])
         context = rootless_context(p["run_as"])

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ CHECK = """
     sandbox: "{{ sandbox | default({}) }}"
     command: "{{ command | default(omit) }}"
     name: "{{ sbx | default(omit) }}"
+    executable: "{{ executable | default(omit) }}"
   register: check
   ignore_errors: "{{ soft | default(false) }}"
 """
@@ -170,9 +172,27 @@ def test_bad_sandbox_settings_name_the_field(playbook, rootless_user, sandbox, m
     assert leftovers(rootless_user) == []
 
 
-def test_docker_refuses_run_as(playbook):
-    done = playbook(CHECK, {"engine": "docker", "user": "nobody", "soft": True})
-    assert "run_as: 'nobody' is for engine=podman" in done.task_results("check")["msg"]
+def test_docker_flags_through_podman_docker(playbook, rootless_user):
+    """OpenClaw's Docker backend on a host whose docker is podman-docker (a docker that execs
+    podman, as Debian's podman-docker package installs it): the same flags, the user's Podman,
+    and what OpenClaw reads from inspect still parses."""
+    with tempfile.TemporaryDirectory(prefix="b4t-podman-docker-") as bindir:  # the user must reach it
+        shim = Path(bindir) / "docker"
+        shim.write_text('#!/bin/sh\nexec podman "$@"\n')
+        shim.chmod(0o755)
+        Path(bindir).chmod(0o755)
+        args = {"engine": "docker", "image": IMAGE, "sbx": "b4t-sbx-shim", "sandbox": {"env": {"A": "1"}}}
+        shimmed = playbook(CHECK, dict(args, user=rootless_user.name, executable=str(shim)))
+    docker = playbook(CHECK, args)
+    assert shimmed.rc == 0, shimmed.task_results("check").get("msg")
+    assert docker.rc == 0, docker.task_results("check").get("msg")
+    s, d = shimmed.task_results("check"), docker.task_results("check")
+    assert "--userns" not in s["create_argv"] and "--http-proxy=false" not in s["create_argv"]
+    assert s["process"]["host_uid"] in owned_ids(rootless_user) and s["process"]["host_uid"] != rootless_user.uid
+    assert s["view"][".Config.Labels"]["openclaw.sandbox"] == "1"
+    diffs = compare_views(d["view"], s["view"], sandbox_spec({"env": {"A": "1"}})[0], {}, {"A": "1"})
+    assert [x for x in diffs if x["breaks_openclaw"]] == []
+    assert leftovers(rootless_user) == []
 
 
 def verify_playbook(tmp_path, user, *extra):
