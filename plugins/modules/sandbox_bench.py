@@ -166,6 +166,16 @@ def measure(engine, spec, sizes, repeat, tag):
     return out
 
 
+def client_factory(url, opened):
+    """A factory of API clients for ApiEngine (one per thread); ``opened`` collects them to close."""
+
+    def new_client():
+        opened.append(PodmanClient(base_url=url, timeout=API_TIMEOUT))
+        return opened[-1]
+
+    return new_client
+
+
 def remove_leftovers(runner):
     """Remove the benchmark's sandboxes through the CLI after the API service stopped; bounded,
     since a service killed while holding Podman's locks can leave them held."""
@@ -244,14 +254,13 @@ def main():
                     with PodmanClient(base_url=url, timeout=API_TIMEOUT) as client:
                         about[v["name"]]["api_version"] = client.version().get("Version")
                     clients = []
-
-                    def new_client(url=url, clients=clients):
-                        clients.append(PodmanClient(base_url=url, timeout=API_TIMEOUT))
-                        return clients[-1]
-
                     try:
                         results[v["name"]] = measure(
-                            ApiEngine(new_client, rootless=context.uid != 0), spec, p["sizes"], p["repeat"], str(i)
+                            ApiEngine(client_factory(url, clients), rootless=context.uid != 0),
+                            spec,
+                            p["sizes"],
+                            p["repeat"],
+                            str(i),
                         )
                     finally:
                         for client in clients:
