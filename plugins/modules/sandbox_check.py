@@ -36,7 +36,7 @@ options:
       - Which flavour of OpenClaw's flags to use (its Podman or its Docker backend) and which CLI to
         run, O(executable), default C(podman) or C(docker), as O(run_as) or the connecting user.
       - V(docker) with O(run_as) is OpenClaw's Docker backend on a host where C(docker) is
-        podman-docker (a C(docker) that execs C(podman)): the Docker flags, the user's rootless Podman.
+        podman-docker (a C(docker) that execs C(podman)), with the Docker flags in the user's rootless Podman.
     type: str
     choices: [podman, docker]
     default: podman
