@@ -125,7 +125,8 @@ class PodmanRunner:
         self.executable = executable
         self.commands = []  # every argv run, for the module's result
 
-    def _run(self, argv, data=None, binary=False):
+    def run(self, argv, data=None, binary=False):
+        """Any command as the context's user: (rc, stdout, stderr), whatever the rc; recorded."""
         full = self.context.wrap(argv)
         self.commands.append(full)
         kwargs = {}
@@ -143,7 +144,7 @@ class PodmanRunner:
     def podman(self, args, data=None, ok_rcs=(0,)):
         """A read-only podman command; returns (rc, stdout, stderr), raising on other rcs."""
         argv = [self.executable, *args]
-        rc, out, err = self._run(argv, data=data)
+        rc, out, err = self.run(argv, data=data)
         if rc not in ok_rcs:
             raise PodmanError(
                 "%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()), cmd=argv, rc=rc, stderr=err

@@ -297,9 +297,10 @@ class CliEngine:
         self.runner = runner
         self.kind = kind
         self.rootless = rootless
+        self.stalled = threading.Event()  # never set: a CLI call cannot leave a service stuck
 
     def run(self, args, data=None):
-        rc, out, err = self.runner._run([self.runner.executable, *args], data=data)
+        rc, out, err = self.runner.run([self.runner.executable, *args], data=data)
         return rc, out, err
 
     def inspect(self, name):

@@ -160,7 +160,7 @@ def measure(engine, spec, sizes, repeat, tag):
             samples += got
             errors += failed
         out[str(size)] = summarize(samples, errors)
-        if getattr(engine, "stalled", None) is not None and engine.stalled.is_set():
+        if engine.stalled.is_set():
             out[str(size)]["stalled"] = True  # larger sizes would only wait on the stuck service
             break
     return out
@@ -190,10 +190,10 @@ def remove_leftovers(runner):
         "--filter",
         "name=^b4arena-bench-",
     ]
-    rc, out, err = runner._run(argv)
+    rc, out, err = runner.run(argv)
     names = out.split() if rc == 0 else []
     if names:
-        rc, out, err = runner._run(["timeout", "120", runner.executable, "rm", "--force", *names])
+        rc, out, err = runner.run(["timeout", "120", runner.executable, "rm", "--force", *names])
     return [] if rc == 0 else ["leftover sandboxes not removed: %s" % (err or out).strip()]
 
 
