@@ -60,3 +60,18 @@ def test_a_canary_pattern_matching_nothing_stops_before_any_host(tmp_path):
     assert proc.returncode != 0
     assert "rootless_fleet_canary: 'saturn' matches none of the hosts to migrate" in proc.stdout + proc.stderr
     assert not reports.exists()
+
+
+def test_an_inventorys_rootless_migrate_report_dir_is_the_fleet_reports_too(tmp_path):
+    """make demo's inventory sets only rootless_migrate_report_dir: plans and fleet report go there."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    mimas:\n  vars:\n    ansible_python_interpreter: /usr/bin/python3\n"
+        "    rootless_migrate_report_dir: '{{ inventory_dir }}/demo-reports'\n"
+    )
+    argv = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "migrate.yml"),
+            "-i", str(inventory), "-i", "localhost,", "--limit", "localhost",
+            "-e", json.dumps({"rootless_migrate_hosts": "all:!localhost"})]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd="/", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "demo-reports" / "fleet.json").read_text())["settings"]["canary"] == ["mimas"]
