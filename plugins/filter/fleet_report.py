@@ -22,13 +22,11 @@ options:
     type: dict
     required: true
   results:
-    description: Host name to its C(rootless_migrate_result), or null when the host was not reached.
+    description:
+      - Host name to its C(rootless_migrate_result), or null when the host was not reached. An C(audit) key in a
+        result, the C(summary) of a P(b4arena.rootless.template_audit#module) run, is reported with the host.
     type: dict
     required: true
-  audits:
-    description: Host name to the C(summary) of its P(b4arena.rootless.template_audit#module) run.
-    type: dict
-    default: {}
   now:
     description: The time of the report, seconds since the epoch; the current time when unset.
     type: float
@@ -58,12 +56,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.b4arena.rootless.plugins.plugin_utils._fleet import report
 
 
-def fleet_report(rollout, results, audits=None, now=None):
+def fleet_report(rollout, results, now=None):
     if not isinstance(rollout, dict) or "batches" not in rollout:
         raise AnsibleFilterError("fleet_report: the input is not a rollout_plan: %r" % (rollout,))
     if not isinstance(results, dict):
         raise AnsibleFilterError("fleet_report: results is not a mapping of host to result: %r" % (results,))
-    return report(rollout, results, audits, now)
+    return report(rollout, results, now)
 
 
 class FilterModule:

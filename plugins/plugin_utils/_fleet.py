@@ -112,20 +112,20 @@ def host_status(result):
     return str(result.get("phase"))
 
 
-def report(plan, results, audits=None, now=None):
+def report(plan, results, now=None):
     """The fleet report: plan is the rollout plan, results maps host -> rootless_migrate_result
-    (or None: not reached in this run), audits maps host -> template_audit summary."""
-    audits = audits or {}
+    (or None: not reached in this run), with the host's template audit summary under "audit"."""
     now = float(now) if now is not None else datetime.datetime.now(datetime.UTC).timestamp()
     started = float(plan["started"])
     hosts = []
     batch_rows = []
     gate_closed_by = []
     for number, batch in enumerate(plan["batches"]):
-        failed = 0
+        failed = reached = 0
         for name in batch:
             result = results.get(name)
             status = host_status(result)
+            reached += status != "not reached"
             entry = {
                 "host": name,
                 "batch": number,
@@ -141,14 +141,13 @@ def report(plan, results, audits=None, now=None):
                 "carried": result.get("carried") if result else None,
                 "refused": result.get("refused", []) if result else [],
                 "verification": result.get("verification") if result else None,
-                "audit": audits.get(name),
+                "audit": result.get("audit") if result else None,
             }
             if status == "failed":
                 failed += 1
                 if entry["stopped_in"] in GATE_PHASES:
                     gate_closed_by.append(name)
             hosts.append(entry)
-        reached = sum(1 for h in hosts if h["batch"] == number and h["status"] != "not reached")
         # The canary batch tolerates no failure; Ansible's rule is failed / size > percentage.
         allowed = 0 if number == 0 else plan["max_fail_percentage"]
         batch_rows.append(

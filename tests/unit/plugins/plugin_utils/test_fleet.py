@@ -130,7 +130,8 @@ def test_the_canary_batch_tolerates_no_failure():
 
 def test_check_mode_hosts_are_planned_and_audits_are_attached():
     results = {h: result("none", check_mode=True) for h in "cabd"}
-    report = REPORT(PLAN_4, results, audits={"a": {"findings": 2}}, now=200)
+    results["a"]["audit"] = {"findings": 2}
+    report = REPORT(PLAN_4, results, now=200)
     assert {h["status"] for h in report["hosts"]} == {"planned"}
     assert report["complete"]
     assert [h["audit"] for h in report["hosts"]] == [None, {"findings": 2}, None, None]
